@@ -18,10 +18,11 @@ DEFAULT_MAX_RETRIES = 2
 
 # The documented limit: 100 requests per 5 minutes per API token.
 DEFAULT_RATE_LIMIT: tuple[int, float] = (100, 300.0)
-# Slots are spaced this fraction of the window further apart than the limit strictly needs,
-# so that jitter between our clock and the server's arrival times cannot squeeze N + 1
-# requests into one of the server's windows.
+# Slots are spaced this fraction of the window (and at least RATE_WINDOW_MIN_MARGIN seconds)
+# further apart than the limit strictly needs, so that jitter between our clock and the
+# server's arrival times cannot squeeze N + 1 requests into one of the server's windows.
 RATE_WINDOW_MARGIN = 0.01
+RATE_WINDOW_MIN_MARGIN = 0.02
 
 # Backoff before retry k (k = 0, 1, ...): min(BACKOFF_MAX, BACKOFF_INITIAL * 2**k) scaled by a
 # random factor in [1 - BACKOFF_JITTER, 1].

@@ -205,3 +205,13 @@ class NpsDay:
     date: datetime | None = None
     timestamp: datetime | None = None
     data: NpsSummary | None = None
+
+
+# Resolve the string annotations now, while this module's globals are at hand: the package
+# re-homes these classes to ``lexer_activity`` for nicer reprs, where ``datetime`` is unknown.
+for _cls in (
+    User, Group, Form, Summary, Point, TimeSeries, StateVolume, ClassificationVolume,
+    AgentSummary, AgentVolume, CaseSummary, CaseClassification, NpsSummary, NpsDay,
+):
+    attrs.resolve_types(_cls)
+del _cls

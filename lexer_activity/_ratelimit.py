@@ -7,7 +7,7 @@ server that counts strictly answers 429. A bucket small enough to keep the guara
 aiolimiter", has the measured figures).
 
 The log holds the start times it has handed out, reserved in order. A caller reserves the
-earliest time that keeps every window of ``period * (1 + margin)`` at no more than ``limit``
+earliest time that keeps every window of ``period`` plus a small margin at no more than ``limit``
 starts, then sleeps until then. Reservations are made under a plain ``threading.Lock`` held for
 a few microseconds and never across an ``await``, so one window serves every task, every
 client and every event loop in the process.
@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import anyio
 
-from ._constants import RATE_WINDOW_MARGIN
+from ._constants import RATE_WINDOW_MARGIN, RATE_WINDOW_MIN_MARGIN
 
 __all__ = ["RateWindow", "shared_window"]
 
@@ -45,7 +45,7 @@ class RateWindow:
             raise ValueError(f"rate_limit seconds must be a positive number, not {period!r}")
         self.limit = limit
         self.period = float(period)
-        self._spacing = self.period * (1.0 + margin)
+        self._spacing = self.period + max(self.period * margin, RATE_WINDOW_MIN_MARGIN)
         self._clock = clock
         self._slots: list[float] = []
         self._paused_until = float("-inf")
