@@ -32,7 +32,7 @@ from ._errors import (
     ResponseValidationError,
     ServerError,
 )
-from ._exports import ExportJob, ProgressCallback
+from ._exports import ExportJob, ExportStream, ProgressCallback
 from ._models import (
     AgentSummary,
     AgentVolume,
@@ -69,6 +69,7 @@ __all__ = [
     "ExportFailedError",
     "ExportFormatError",
     "ExportJob",
+    "ExportStream",
     "ExportTimeoutError",
     "Form",
     "FutureStartDateError",

@@ -26,6 +26,7 @@ from ._constants import (
 )
 from ._convert import structure
 from ._dates import DateLike, DateRange, resolve_range
+from ._download import check_download_args
 from ._exports import EXPORT_TYPES, ExportJob, ProgressCallback
 from ._models import (
     AgentSummary,
@@ -563,8 +564,15 @@ class AsyncActivityClient:
         wait_timeout: float = DEFAULT_EXPORT_TIMEOUT,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         progress: ProgressCallback | None = None,
+        fsync: bool = False,
     ) -> Path:
-        """Start an export, wait for it, and download it atomically to ``path``."""
+        """Start an export, wait for it, and download it atomically to ``path``.
+
+        ``path``, ``progress`` and the wait arguments are checked before the export is
+        started, so a bad argument costs no job. See ``ExportJob.wait`` and
+        ``ExportJob.download``.
+        """
+        check_download_args(path, progress, fsync)
         check_positive(wait_timeout, "wait_timeout")
         check_positive(poll_interval, "poll_interval")
         job = await self.start_export(
@@ -576,5 +584,5 @@ class AsyncActivityClient:
             extra_body=extra_body,
         )
         await job.wait(timeout=wait_timeout, poll_interval=poll_interval)
-        return await job.download(path, progress=progress)
+        return await job.download(path, progress=progress, fsync=fsync)
 

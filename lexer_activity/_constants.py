@@ -39,6 +39,13 @@ POLL_MAX_INTERVAL = 30.0
 
 # Writes are batched to this size before they leave the event loop; see _download.py.
 DOWNLOAD_WRITE_BATCH = 1 << 20
+# A gzip body is decoded in pieces of at most this many bytes, so a chunk that inflates 1000x
+# cannot spike memory.
+DOWNLOAD_DECODE_LIMIT = 1 << 20
+# The MD5 check of a download runs in a worker thread fed with batches of this size; when
+# DOWNLOAD_HASH_BACKLOG batches are waiting for it, the download waits for the hash.
+DOWNLOAD_HASH_BATCH = 1 << 20
+DOWNLOAD_HASH_BACKLOG = 4
 
 # How much of a bad answer's body an exception message quotes.
 BODY_EXCERPT_CHARS = 200
