@@ -1,16 +1,21 @@
-"""The shared rate window: at most N requests start in any window of P seconds, per token.
+"""The shared rate window: at most N requests in any window of P seconds, per token.
 
-Why a sliding log and not aiolimiter: ``AsyncLimiter(100, 300)`` is a leaky bucket. It admits
-a burst of 100, then one more every 3 s, so a 300 s window can see up to 199 requests and a
-server that counts strictly answers 429. A bucket small enough to keep the guarantee
-(capacity 1, rate 99/300 s) takes 3 windows for what the log does in 2 (README, "Why not
-aiolimiter", has the measured figures).
+"In any window" as the server sees it. The server counts a request at some moment between
+when we send it and when its answer arrives, and we cannot know which. So a request holds a
+place in the window from the moment it starts until P seconds after its answer arrived (or it
+failed): the (N+1)-th request after it starts no earlier than that. Whatever the latency, no
+window of P seconds at the server can then hold more than N of our requests, whether the
+server counts in fixed or sliding windows.
 
-The log holds start times. A caller reserves the earliest time that keeps every window of
-``period`` (plus a small margin) at no more than ``limit`` starts, sleeps until then, and on
-waking records when it really started, after checking the real starts before it. The log is
-guarded by a plain ``threading.Lock``, held for microseconds and never across an ``await``,
-so one window serves every task, every client and every event loop in the process.
+Why not aiolimiter: ``AsyncLimiter(100, 300)`` is a leaky bucket. It admits a burst of 100,
+then one more every 3 s, so a 300 s window can see up to 199 requests and a server that
+counts strictly answers 429. A bucket small enough to keep the guarantee (capacity 1, rate
+99/300 s) needs about 3 windows for what this log does in 2 (README, "Why not aiolimiter",
+has the measured figures).
+
+The log is guarded by a plain ``threading.Lock``, held for microseconds and never across an
+``await``, and waiting is plain sleeping, so one window serves every task, every client and
+every event loop in the process.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import bisect
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import anyio
 
@@ -29,7 +35,7 @@ __all__ = ["RateWindow", "shared_window"]
 
 
 class RateWindow:
-    """At most ``limit`` request starts in any window of ``period`` seconds."""
+    """At most ``limit`` requests in any window of ``period`` seconds, as the server counts."""
 
     def __init__(
         self,
@@ -45,80 +51,53 @@ class RateWindow:
             raise ValueError(f"rate_limit seconds must be a positive number, not {period!r}")
         self.limit = limit
         self.period = float(period)
+        # The margin absorbs the difference between our clock and the server's.
         self._spacing = self.period + max(self.period * margin, RATE_WINDOW_MIN_MARGIN)
+        # While the place that frees next is still in flight, recheck this often.
+        self._poll = min(self._spacing, max(0.005, self.period / 200))
         self._clock = clock
-        # Sorted start times: real starts, and reservations of tasks still asleep.
-        self._log: list[float] = []
+        self._finished: list[float] = []  # sorted end times of requests still in the window
+        self._in_flight = 0
         self._paused_until = float("-inf")
         self._lock = threading.Lock()
 
-    def _prune(self, now: float) -> None:
-        # A start older than one window can never share a window with a future one.
-        del self._log[: bisect.bisect_right(self._log, now - self._spacing)]
-
-    def _reserve(self) -> float:
-        with self._lock:
-            return self._reserve_locked(self._clock())
-
-    def _reserve_locked(self, now: float) -> float:
-        self._prune(now)
-        slot = max(now, self._paused_until)
-        if self._log:
-            # Reservations queue in order, so only the N-th latest entry can bind.
-            slot = max(slot, self._log[-1])
-        if len(self._log) >= self.limit:
-            slot = max(slot, self._log[-self.limit] + self._spacing)
-        self._log.append(slot)
-        return slot
-
-    def _remove(self, slot: float) -> None:
-        # Caller holds the lock. Removing an entry only loosens every window. The entry may
-        # already be gone: pruned while its task slept past a whole window.
-        index = bisect.bisect_left(self._log, slot)
-        if index < len(self._log) and self._log[index] == slot:
-            del self._log[index]
-
-    def _commit(self, slot: float) -> float | None:
-        """Turn a reservation into a start at the actual time, or say when to try again.
-
-        A task can wake late (a busy event loop), and a late start could sit closer than one
-        window to the N-th start after it. So the log records when each request really
-        started, and a waking task counts the entries before it: real starts, and the
-        reservations of tasks due by now. If the window is full it waits, in place, until
-        just enough of them age out; behind a pause (a 429) it queues again.
-        """
+    def _try_take(self) -> float | None:
+        """Take a place now and return None, or return how long to wait before trying again."""
         with self._lock:
             now = self._clock()
-            self._remove(slot)
             if now < self._paused_until:
-                return self._reserve_locked(now)
-            self._prune(now)
-            upto = bisect.bisect_right(self._log, now)
-            if upto < self.limit:
-                bisect.insort(self._log, now)
+                return self._paused_until - now
+            # An end older than one window no longer shares a window with anything new.
+            del self._finished[: bisect.bisect_right(self._finished, now - self._spacing)]
+            excess = len(self._finished) + self._in_flight - self.limit + 1
+            if excess <= 0:
+                self._in_flight += 1
                 return None
-            # Entries in (now - spacing, now] after pruning: the log's first `upto` entries.
-            retry_at = self._log[upto - self.limit] + self._spacing
-            bisect.insort(self._log, retry_at)
-            return retry_at
+            if excess <= len(self._finished):
+                # The oldest `excess` ends must age out first.
+                return max(self._finished[excess - 1] + self._spacing - now, 0.0)
+            return self._poll
 
-    async def acquire(self) -> None:
-        """Wait for a slot in the window, and take it.
+    def _release(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            bisect.insort(self._finished, self._clock())
 
-        A cancelled wait gives its slot back. A task that wakes inside a pause (set by a 429
-        while it slept), or finds the window filled by tasks that woke late, waits again.
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a place in the window for one request, from now until P after it ends.
+
+        Wrap the whole request, answer included. A cancelled or failed request still counts:
+        the server may have seen it.
         """
-        slot: float | None = self._reserve()
-        while slot is not None:
-            try:
-                delay = slot - self._clock()
-                if delay > 0:
-                    await anyio.sleep(delay)
-            except BaseException:
-                with self._lock:
-                    self._remove(slot)
-                raise
-            slot = self._commit(slot)
+        # Sleeping, not an Event: an Event belongs to one event loop, and this window is shared
+        # by every loop and thread in the process. Each wait is computed, not a blind poll.
+        while (wait := self._try_take()) is not None:  # noqa: ASYNC110
+            await anyio.sleep(wait)
+        try:
+            yield
+        finally:
+            self._release()
 
     def pause(self, seconds: float) -> None:
         """Hold every caller of this window for ``seconds`` (the server asked us to wait)."""
@@ -126,9 +105,11 @@ class RateWindow:
             self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
 
     def in_use(self) -> int:
-        """How many starts the log still remembers (for tests and diagnostics)."""
+        """Places taken: requests in flight plus those that ended less than a window ago."""
         with self._lock:
-            return len(self._log)
+            now = self._clock()
+            del self._finished[: bisect.bisect_right(self._finished, now - self._spacing)]
+            return len(self._finished) + self._in_flight
 
 
 _windows: dict[tuple[str, int, float], RateWindow] = {}

@@ -111,19 +111,19 @@ class Requester:
         request_timeout = self.timeout if timeout is None else timeout
         attempt = 0
         while True:
-            await self.window.acquire()
-            started = time.monotonic()
             error: Exception
             wait: float | None = None
             try:
-                response = await self.http.request(
-                    method,
-                    url,
-                    json=dict(body) if body is not None else None,
-                    params=params,
-                    headers=headers,
-                    timeout=request_timeout,
-                )
+                async with self.window.slot():
+                    started = time.monotonic()
+                    response = await self.http.request(
+                        method,
+                        url,
+                        json=dict(body) if body is not None else None,
+                        params=params,
+                        headers=headers,
+                        timeout=request_timeout,
+                    )
             except httpx.TimeoutException as exc:
                 error = APITimeoutError(f"{endpoint}: timed out ({type(exc).__name__})")
                 retryable = idempotent or isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)

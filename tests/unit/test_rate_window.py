@@ -104,22 +104,46 @@ async def test_server_enforcing_a_sliding_window_sees_no_429() -> None:
     assert rejected == 0
 
 
-async def test_cancelled_waiter_gives_its_slot_back() -> None:
+async def test_cancelled_waiter_takes_no_place() -> None:
     window = RateWindow(1, 0.3)
-    await window.acquire()
+    async with window.slot():
+        pass
     with anyio.move_on_after(0.05):
-        await window.acquire()  # would wait ~0.3 s; cancelled instead
+        async with window.slot():  # would wait ~0.3 s; cancelled instead
+            pytest.fail("the window admitted a second request inside one window")
     assert window.in_use() == 1
+
+
+async def test_a_request_holds_its_place_until_a_window_after_its_answer() -> None:
+    # The server may count a request as late as its answer; so must we.
+    window = RateWindow(1, 0.2)
+    async with window.slot():
+        await anyio.sleep(0.15)  # a slow answer
+        answered = time.monotonic()
+    async with window.slot():
+        assert time.monotonic() - answered >= 0.2
+
+
+async def test_failed_request_still_counts() -> None:
+    window = RateWindow(1, 0.2)
+    with pytest.raises(RuntimeError):
+        async with window.slot():
+            raise RuntimeError("connection reset")
     began = time.monotonic()
-    await window.acquire()
-    assert time.monotonic() - began < 0.35
+    async with window.slot():
+        assert time.monotonic() - began >= 0.19
 
 
 async def test_pause_holds_every_waiter() -> None:
     window = RateWindow(100, 1.0)
     window.pause(0.15)
     began = time.monotonic()
-    await asyncio.gather(*(window.acquire() for _ in range(5)))
+
+    async def one() -> None:
+        async with window.slot():
+            pass
+
+    await asyncio.gather(*(one() for _ in range(5)))
     assert time.monotonic() - began >= 0.15
 
 
