@@ -8,13 +8,14 @@ Anything else becomes a ``ResponseValidationError`` naming the endpoint and the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar, get_origin
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn
+from cattrs.gen import make_dict_structure_fn, override
 
 from ._errors import ResponseValidationError
 
@@ -32,10 +33,20 @@ def _structure_int(value: Any, _: type) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    # user_summary sends user_id as a string of digits (api-notes: int everywhere).
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return int(value)
     raise TypeError(f"expected an integer, got {value!r}")
+
+
+_DIGITS = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def _structure_user_id(value: Any, _: type) -> int | None:
+    # user_summary sends user_id as a string of digits (api-notes: int everywhere). Only
+    # user_id: a string where any other number belongs is a broken answer.
+    if value is None:
+        return None
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    return _structure_int(value, int)
 
 
 def _structure_float(value: Any, _: type) -> float:
@@ -92,7 +103,10 @@ converter.register_structure_hook(datetime, _structure_datetime)
 def _attrs_hook_factory(cls: type) -> Callable[[Any, type], Any]:
     # cattrs would happily read a list or a string as an object whose keys are all missing,
     # which turns a wrong-shaped answer into a result full of None.
-    from_dict: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, converter)
+    overrides: dict[str, Any] = {}
+    if "user_id" in attrs.fields_dict(cls):
+        overrides["user_id"] = override(struct_hook=_structure_user_id)
+    from_dict: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, converter, **overrides)
 
     def structure_object(value: Any, _: type) -> Any:
         if not isinstance(value, dict):

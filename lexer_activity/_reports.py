@@ -99,6 +99,15 @@ def parse_workflow_states(data: object, *, report_type: str, body: bytes) -> lis
     if not isinstance(data, list):
         raise _shape_error(f"expected a list, got {type(data).__name__}", report_type, body)
     if any(isinstance(row, dict) and "states" in row for row in data):
+        # A {state, volume} row among agent rows would be read as an agent with no states
+        # and its count silently dropped.
+        for index, row in enumerate(data):
+            if isinstance(row, dict) and "states" not in row and row.keys() & {"state", "volume"}:
+                raise _shape_error(
+                    f"row {index} is a {{state, volume}} row among per-agent rows",
+                    report_type,
+                    body,
+                )
         agents = structure(data, list[AgentVolume], endpoint=report_type, body=body)
         return _sum_states(agent.states or {} for agent in agents)
     return structure(data, list[StateVolume], endpoint=report_type, body=body)

@@ -172,7 +172,16 @@ class Requester:
                 "the answer is empty, expected JSON", endpoint=endpoint, excerpt=""
             )
         try:
-            return json.loads(content)
+            # NaN, Infinity and -Infinity are not JSON (RFC 8259), though json.loads takes them.
+            return json.loads(content, parse_constant=_reject_constant)
+        except RecursionError:
+            # The C decoder recurses once per level: a deeply nested body must not escape as a
+            # RecursionError.
+            raise ResponseValidationError(
+                "the answer is JSON nested too deeply to decode",
+                endpoint=endpoint,
+                excerpt=excerpt(content, BODY_EXCERPT_CHARS),
+            ) from None
         except (ValueError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "no content-type")
             raise ResponseValidationError(
@@ -180,6 +189,10 @@ class Requester:
                 endpoint=endpoint,
                 excerpt=excerpt(content, BODY_EXCERPT_CHARS),
             ) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _error_message(response: httpx.Response) -> tuple[str, object]:
