@@ -10,6 +10,8 @@ async with AsyncActivityClient() as client:      # token from LEXER_API_TOKEN
 
 from __future__ import annotations
 
+import logging as _logging
+
 from ._client import AsyncActivityClient
 from ._dates import DateLike
 from ._errors import (
@@ -97,6 +99,10 @@ try:
     __version__ = _version("lexer-activity")
 except Exception:  # pragma: no cover - imported from a source tree that was never installed
     __version__ = "0+unknown"
+
+# A library configures no logging of its own; without a handler, Python's last-resort
+# handler would print every retry warning to stderr.
+_logging.getLogger("lexer_activity").addHandler(_logging.NullHandler())
 
 # Tracebacks and reprs read lexer_activity.NotFoundError, not lexer_activity._errors.NotFoundError.
 for _name in __all__:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from ._constants import (
+    BASE_URL_ENV_VAR,
     DEFAULT_BASE_URL,
     DEFAULT_EXPORT_TIMEOUT,
     DEFAULT_MAX_RETRIES,
@@ -22,6 +23,7 @@ from ._constants import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_STATUS_URL,
     DEFAULT_TIMEOUT,
+    STATUS_URL_ENV_VAR,
     TOKEN_ENV_VAR,
 )
 from ._convert import structure
@@ -92,7 +94,9 @@ def _check_retries(value: object) -> int:
 class AsyncActivityClient:
     """An async client for Lexer's Activity API.
 
-    ``token`` defaults to the ``LEXER_API_TOKEN`` environment variable. Every client in the
+    ``token`` defaults to the ``LEXER_API_TOKEN`` environment variable, ``base_url`` to
+    ``LEXER_BASE_URL`` and ``status_url`` to ``LEXER_STATUS_URL`` when they are set (else
+    the real API's hosts). Every client in the
     process that uses the same token (and the same ``rate_limit``) shares one rate window, so
     any fan-out stays within the documented 100 requests per 5 minutes.
 
@@ -104,8 +108,8 @@ class AsyncActivityClient:
         self,
         token: str | None = None,
         *,
-        base_url: str = DEFAULT_BASE_URL,
-        status_url: str = DEFAULT_STATUS_URL,
+        base_url: str | None = None,
+        status_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
@@ -125,6 +129,11 @@ class AsyncActivityClient:
             raise TypeError(
                 f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"
             )
+        # The environment can point an unchanged app at another host, such as the sandbox.
+        if base_url is None:
+            base_url = os.environ.get(BASE_URL_ENV_VAR) or DEFAULT_BASE_URL
+        if status_url is None:
+            status_url = os.environ.get(STATUS_URL_ENV_VAR) or DEFAULT_STATUS_URL
         self.base_url = _check_url(base_url, "base_url")
         self.status_url = _check_url(status_url, "status_url")
         self.timezone = _check_timezone(timezone)

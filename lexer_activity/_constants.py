@@ -12,6 +12,8 @@ DEFAULT_BASE_URL = "https://api.lexer.io"
 # The status endpoint lives on a different host from the rest of the API (api-notes).
 DEFAULT_STATUS_URL = "https://clients.lexer.io/api/public/v1/activity/reports/status"
 TOKEN_ENV_VAR = "LEXER_API_TOKEN"
+BASE_URL_ENV_VAR = "LEXER_BASE_URL"
+STATUS_URL_ENV_VAR = "LEXER_STATUS_URL"
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2

@@ -125,10 +125,15 @@ class Requester:
                         timeout=request_timeout,
                     )
             except httpx.TimeoutException as exc:
-                error = APITimeoutError(f"{endpoint}: timed out ({type(exc).__name__})")
+                error = APITimeoutError(
+                    f"{endpoint}: timed out ({type(exc).__name__}) at {_origin(url)}"
+                )
                 retryable = idempotent or isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
             except httpx.TransportError as exc:
-                error = APIConnectionError(f"{endpoint}: {type(exc).__name__}: {exc}")
+                detail = str(exc) or "no detail"
+                error = APIConnectionError(
+                    f"{endpoint}: {type(exc).__name__} at {_origin(url)}: {detail}"
+                )
                 retryable = idempotent or isinstance(exc, httpx.ConnectError)
             else:
                 log.debug(
@@ -156,9 +161,9 @@ class Requester:
             if isinstance(error, RateLimitError):
                 # Whoever else is on this token is over the limit too: hold them all.
                 self.window.pause(wait)
+            # Every error message already starts with the endpoint.
             log.warning(
-                "%s: %s; retry %d of %d in %.2f s", endpoint, error, attempt + 1,
-                self.max_retries, wait,
+                "%s; retry %d of %d in %.2f s", error, attempt + 1, self.max_retries, wait
             )
             if not isinstance(error, RateLimitError):
                 await anyio.sleep(wait)
@@ -189,6 +194,12 @@ class Requester:
                 endpoint=endpoint,
                 excerpt=excerpt(content, BODY_EXCERPT_CHARS),
             ) from None
+
+
+def _origin(url: str) -> str:
+    """Scheme and host of a URL: enough to tell which server failed, and never a query."""
+    parts = httpx.URL(url)
+    return f"{parts.scheme}://{parts.netloc.decode('ascii', 'replace')}"
 
 
 def _reject_constant(name: str) -> Any:

@@ -14,6 +14,13 @@ TOKEN = "tok-3f9a1c5e-secret"
 
 
 @pytest.fixture(autouse=True)
+def _no_lexer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The client reads these; a developer's own settings must not steer the tests.
+    for name in ("LEXER_API_TOKEN", "LEXER_BASE_URL", "LEXER_STATUS_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_windows() -> Iterator[None]:
     # Windows are process-wide by design; a test must not inherit another test's budget.
     _reset_shared_windows()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from lexer_activity import AsyncActivityClient
+from lexer_activity import APIConnectionError, AsyncActivityClient
 from lexer_activity._dates import add_months, resolve_range
 from tests.conftest import API, STATUS_URL, TOKEN
 
@@ -193,6 +193,27 @@ async def test_token_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         async with AsyncActivityClient() as client:
             await client.groups()
     assert route.calls.last.request.headers["Auth-Api-Token"] == "env-token-123"
+
+
+async def test_hosts_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEXER_BASE_URL", "http://127.0.0.1:8787/")
+    monkeypatch.setenv("LEXER_STATUS_URL", "http://127.0.0.1:8787/api/public/v1/activity/reports/status")
+    client = AsyncActivityClient(token=TOKEN)
+    assert client.base_url == "http://127.0.0.1:8787"
+    assert client.status_url.endswith("/reports/status")
+    explicit = AsyncActivityClient(token=TOKEN, base_url=API)
+    assert explicit.base_url == API
+    monkeypatch.setenv("LEXER_BASE_URL", "not a url")
+    with pytest.raises(ValueError, match="base_url must be an http"):
+        AsyncActivityClient(token=TOKEN)
+
+
+async def test_connection_error_names_the_host() -> None:
+    with respx.mock as router:
+        router.get(f"{API}/v1/users").mock(side_effect=httpx.ConnectError(""))
+        async with AsyncActivityClient(token=TOKEN, base_url=API, max_retries=0) as client:
+            with pytest.raises(APIConnectionError, match=r"^users: ConnectError at https://api.lexer.test: no detail$"):
+                await client.users()
 
 
 def test_repr_hides_token() -> None:
