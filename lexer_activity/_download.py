@@ -12,7 +12,7 @@ proxies still apply. Redirects are not followed because httpx rebuilds a redirec
 with the client's cookies; the vendor's own instruction (``curl <CSV File Location>``) does
 not follow them either.
 
-**Raw bytes are what is counted.** The body is read with ``aiter_raw()``. ``Content-Length``,
+**Raw bytes are what is counted.** The body is read raw (see ``_raw_body``). ``Content-Length``,
 ``Range``, ``Content-Range`` and an S3 ETag all describe the bytes as sent, so a body with
 ``Content-Encoding: gzip`` is counted and hashed raw and decoded here with zlib, in pieces of
 at most ``DOWNLOAD_DECODE_LIMIT`` bytes.
@@ -26,6 +26,7 @@ thread (``anyio.open_file``, aiofiles) roughly halves throughput, and
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import inspect
@@ -306,9 +307,40 @@ class _BackgroundMD5:
 
 
 async def _close(response: httpx.Response) -> None:
-    # Shielded: a cancelled download must still hand its connection back to the pool.
+    """Close a response so that its connection goes back to the pool, even when cancelled.
+
+    An anyio shield stops anyio cancel scopes but not a plain asyncio ``Task.cancel()``,
+    which would interrupt httpcore halfway through releasing the connection and leave it
+    busy for good. On asyncio the close therefore runs as its own task, which a cancel of
+    this one cannot interrupt.
+    """
     with anyio.CancelScope(shield=True):
-        await response.aclose()
+        if _on_asyncio():
+            await asyncio.shield(response.aclose())
+        else:  # pragma: no cover - trio
+            await response.aclose()
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _raw_body(response: httpx.Response) -> httpx.AsyncByteStream:
+    """The raw body, without ``aiter_raw()``'s own close at its end.
+
+    ``aiter_raw()`` closes the response when the body ends, and that close awaits a lock in
+    httpcore: a cancellation that lands there leaves the pooled connection marked busy
+    forever, and the response marked closed, so no later close can free it. Reading the
+    stream itself leaves the one close to ``_close``, which shields it.
+    """
+    stream = response.stream
+    if not isinstance(stream, httpx.AsyncByteStream):  # pragma: no cover - sync transport
+        raise TypeError("the HTTP client's transport returned a synchronous stream")
+    return stream
 
 
 class FileStream:
@@ -497,7 +529,7 @@ class FileStream:
                     total = self.total
                     md5 = self._md5
                     decoder = self._decoder
-                    async for raw in response.aiter_raw():
+                    async for raw in _raw_body(response):
                         end = self.offset + len(raw)
                         if total is not None and end > total:
                             raise DownloadError(
