@@ -145,8 +145,8 @@ class Requester:
                     time.monotonic() - started,
                 )
                 if response.status_code < 400:
-                    return self._decode(response, endpoint), response.content
-                error = status_error(response, endpoint)
+                    return self._decode(response, endpoint, self._token), response.content
+                error = status_error(response, endpoint, secret=self._token)
                 retryable = is_retryable_status(response.status_code) and (
                     idempotent or response.status_code in (408, 429)
                 )
@@ -170,7 +170,7 @@ class Requester:
             attempt += 1
 
     @staticmethod
-    def _decode(response: httpx.Response, endpoint: str) -> Any:
+    def _decode(response: httpx.Response, endpoint: str, secret: str) -> Any:
         content = response.content
         if not content.strip():
             raise ResponseValidationError(
@@ -185,14 +185,14 @@ class Requester:
             raise ResponseValidationError(
                 "the answer is JSON nested too deeply to decode",
                 endpoint=endpoint,
-                excerpt=excerpt(content, BODY_EXCERPT_CHARS),
+                excerpt=excerpt(_redact(content, secret), BODY_EXCERPT_CHARS),
             ) from None
         except (ValueError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "no content-type")
             raise ResponseValidationError(
                 f"the answer is not valid JSON ({kind})",
                 endpoint=endpoint,
-                excerpt=excerpt(content, BODY_EXCERPT_CHARS),
+                excerpt=excerpt(_redact(content, secret), BODY_EXCERPT_CHARS),
             ) from None
 
 
@@ -206,9 +206,18 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _error_message(response: httpx.Response) -> tuple[str, object]:
+def _redact(body: str | bytes, secret: str | None) -> str:
+    """``body`` as text, with the API token replaced: some gateways echo request headers.
+
+    Replaced before any excerpt is cut, so no prefix of the token survives either.
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return text.replace(secret, "<API token>") if secret else text
+
+
+def _error_message(response: httpx.Response, secret: str | None) -> tuple[str, object]:
     """The server's message and the decoded body (api-notes: error/message/errors, or text)."""
-    text = response.text
+    text = _redact(response.text, secret)
     try:
         body: object = json.loads(text) if text.strip() else None
     except ValueError:
@@ -225,9 +234,11 @@ def _error_message(response: httpx.Response) -> tuple[str, object]:
     return response.reason_phrase or "error", body
 
 
-def status_error(response: httpx.Response, endpoint: str) -> APIStatusError:
-    """The precise exception for an error answer."""
-    message, body = _error_message(response)
+def status_error(
+    response: httpx.Response, endpoint: str, *, secret: str | None = None
+) -> APIStatusError:
+    """The precise exception for an error answer; ``secret`` (the token) is never quoted."""
+    message, body = _error_message(response, secret)
     status = response.status_code
     if status == 429:
         return RateLimitError(
