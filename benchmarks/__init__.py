@@ -1,0 +1,1 @@
+"""Benchmarks for lexer-activity: ``python benchmarks/run.py [--quick] [--json PATH]``."""
