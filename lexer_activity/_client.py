@@ -9,7 +9,6 @@ from os import PathLike
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -28,7 +27,7 @@ from ._constants import (
 )
 from ._convert import structure
 from ._dates import DateLike, DateRange, resolve_range
-from ._download import check_download_args
+from ._download import check_download_args, url_problem
 from ._exports import EXPORT_TYPES, ExportJob, ProgressCallback
 from ._models import (
     AgentSummary,
@@ -48,7 +47,14 @@ from ._models import (
 from ._ratelimit import shared_window
 from ._reports import as_list, parse_series_map, parse_single_series, parse_workflow_states
 from ._requester import Requester, TimeoutArg
-from ._validate import check_extra_body, check_form, check_positive, check_text, check_timeout
+from ._validate import (
+    check_extra_body,
+    check_form,
+    check_positive,
+    check_text,
+    check_timeout,
+    check_token,
+)
 
 __all__ = ["AsyncActivityClient"]
 
@@ -57,11 +63,9 @@ T = TypeVar("T")
 
 def _check_url(value: object, name: str) -> str:
     text = check_text(value, name)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(
-            f"{name} must be an http(s) URL such as {DEFAULT_BASE_URL!r}, not {text!r}"
-        )
+    problem = url_problem(text, name)
+    if problem is not None:
+        raise ValueError(f"{problem} (expected a URL such as {DEFAULT_BASE_URL!r})")
     return text.rstrip("/")
 
 
@@ -96,9 +100,9 @@ class AsyncActivityClient:
 
     ``token`` defaults to the ``LEXER_API_TOKEN`` environment variable, ``base_url`` to
     ``LEXER_BASE_URL`` and ``status_url`` to ``LEXER_STATUS_URL`` when they are set (else
-    the real API's hosts). Every client in the
-    process that uses the same token (and the same ``rate_limit``) shares one rate window, so
-    any fan-out stays within the documented 100 requests per 5 minutes.
+    the real API's hosts). Every client in the process that uses the same token shares one
+    rate window (the strictest ``rate_limit`` asked for wins), so any fan-out stays within
+    the documented 100 requests per 5 minutes.
 
     Use it as an async context manager, or call ``aclose()``. An injected ``http_client`` is
     never closed by this client.
@@ -124,7 +128,7 @@ class AsyncActivityClient:
                     "no API token: pass token=... or set the LEXER_API_TOKEN environment "
                     "variable (create an Activity API token in Lexer's settings)"
                 )
-        token = check_text(token, "token")
+        token = check_token(token)
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise TypeError(
                 f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"

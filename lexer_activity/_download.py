@@ -109,16 +109,42 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else "<not a URL>"
 
 
+def url_problem(url: object, what: str = "the download url") -> str | None:
+    """Why ``url`` (named ``what`` in the answer) cannot be fetched, or None if it can.
+
+    Only absolute http(s) URLs with a host (and a valid port) pass; anything httpx would
+    choke on later is refused here, so it surfaces as an export error, not an httpx one.
+    The URL itself is never quoted: a pre-signed URL's query is a credential.
+    """
+    if url is None:
+        return f"there is no {what.removeprefix('the ')}"
+    if not isinstance(url, str):
+        return f"{what} is a {type(url).__name__}, not a string"
+    if not url.strip():
+        return f"{what} is empty"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url) or not url.isascii():
+        return f"{what} contains spaces, control or non-ASCII characters"
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port
+    except (httpx.InvalidURL, ValueError, TypeError, UnicodeError, OverflowError):
+        return f"{what} is not a valid URL"
+    if parsed.scheme not in ("http", "https"):
+        why = f"has the scheme {parsed.scheme!r}" if parsed.scheme else "is not absolute"
+        return f"{what} {why}; only http and https URLs are fetched"
+    if not parsed.host:
+        return f"{what} has no host"
+    if port is not None and not 0 < port < 65536:
+        return f"{what} has an invalid port"
+    return None
+
+
 def check_download_url(url: object) -> str:
-    """An absolute http(s) URL; anything else (``file:``, ``ftp:``, relative) is refused."""
-    if not isinstance(url, str) or not url:
-        raise DownloadError(f"the export has no download URL (got {type(url).__name__})")
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        scheme = f"{parts.scheme}:" if parts.scheme else "no scheme"
-        raise DownloadError(
-            f"refusing to download from a URL with {scheme}; only http and https are fetched"
-        )
+    """``url`` if it can be downloaded (see ``url_problem``); else ``DownloadError``."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise DownloadError(f"refusing to download: {problem}")
+    assert isinstance(url, str)
     return url
 
 
@@ -613,7 +639,9 @@ def _open_temp(dest: Path) -> tuple[Path, BinaryIO]:
     # before the umask gives the finished file the permissions of any new file (mkstemp's
     # 0o600 would survive the rename).
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    stem = dest.name[:100]
+    # File names are limited in bytes (255 on most systems), not characters: cut the stem to
+    # 100 bytes of UTF-8 without splitting a character.
+    stem = dest.name.encode("utf-8", "surrogateescape")[:100].decode("utf-8", "ignore")
     for _ in range(100):
         temp = dest.with_name(f".{stem}.{secrets.token_hex(4)}.part")
         try:

@@ -13,7 +13,6 @@ from os import PathLike
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import anyio
 
@@ -31,6 +30,7 @@ from ._download import (
     ProgressCallback,
     check_download_args,
     download_to_path,
+    url_problem,
 )
 from ._errors import DownloadError, ExportFailedError, ExportTimeoutError, ResponseValidationError
 from ._requester import Requester
@@ -46,27 +46,6 @@ T = TypeVar("T")
 # poll schedule on a fake clock.
 _now = anyio.current_time
 _sleep = anyio.sleep
-
-
-def _url_problem(url: object) -> str | None:
-    """Why a ``complete`` answer's ``url`` cannot be downloaded, or None if it can.
-
-    The URL itself is never quoted: a pre-signed URL's query is a credential.
-    """
-    if url is None:
-        return "its answer carries no download url"
-    if not isinstance(url, str):
-        return f"its url is a {type(url).__name__}, not a string"
-    if not url.strip():
-        return "its url is empty"
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        what = f"has the scheme {scheme!r}" if scheme else "is not an absolute URL"
-        return f"its url {what}; only http and https URLs are downloaded"
-    if not parts.hostname:
-        return "its url has no host"
-    return None
 
 
 class ExportStream(AsyncIterator[T]):
@@ -201,7 +180,7 @@ class ExportJob:
             return
         if status == "complete":
             url = data.get("url")
-            problem = _url_problem(url)
+            problem = url_problem(url)
             if problem is not None:
                 self.url = None
                 raise ExportFailedError(

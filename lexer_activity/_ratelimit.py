@@ -49,17 +49,26 @@ class RateWindow:
             raise ValueError(f"rate_limit requests must be a positive int, not {limit!r}")
         if isinstance(period, bool) or not isinstance(period, (int, float)) or not period > 0:
             raise ValueError(f"rate_limit seconds must be a positive number, not {period!r}")
-        self.limit = limit
-        self.period = float(period)
-        # The margin absorbs the difference between our clock and the server's.
-        self._spacing = self.period + max(self.period * margin, RATE_WINDOW_MIN_MARGIN)
-        # While the place that frees next is still in flight, recheck this often.
-        self._poll = min(self._spacing, max(0.005, self.period / 200))
+        self._margin = margin
+        self._set(limit, float(period))
         self._clock = clock
         self._finished: list[float] = []  # sorted end times of requests still in the window
         self._in_flight = 0
         self._paused_until = float("-inf")
         self._lock = threading.Lock()
+
+    def _set(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        # The margin absorbs the difference between our clock and the server's.
+        self._spacing = period + max(period * self._margin, RATE_WINDOW_MIN_MARGIN)
+        # While the place that frees next is still in flight, recheck this often.
+        self._poll = min(self._spacing, max(0.005, period / 200))
+
+    def tighten(self, limit: int, period: float) -> None:
+        """Keep this window's promise and another's: the smaller count, the longer period."""
+        with self._lock:
+            self._set(min(self.limit, limit), max(self.period, float(period)))
 
     def _try_take(self) -> float | None:
         """Take a place now and return None, or return how long to wait before trying again."""
@@ -112,22 +121,25 @@ class RateWindow:
             return len(self._finished) + self._in_flight
 
 
-_windows: dict[tuple[str, int, float], RateWindow] = {}
+_windows: dict[str, RateWindow] = {}
 _windows_lock = threading.Lock()
 
 
 def shared_window(token: str, limit: int, period: float) -> RateWindow:
-    """The process-wide window for ``token`` under this limit; created on first use.
+    """The process-wide window for ``token``; created on first use.
 
-    Keyed by a digest of the token, so the token itself is not kept here. Clients that share a
-    token but disagree on the limit get separate windows: each keeps its own promise.
+    Keyed by a digest of the token, so the token itself is not kept here. The API counts per
+    token, so every client with the token shares this window; a client that asks for a
+    different limit tightens it for all of them (the smaller count, the longer period), so
+    that both promises hold.
     """
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    key = (digest, limit, float(period))
+    key = hashlib.sha256(token.encode()).hexdigest()
     with _windows_lock:
         window = _windows.get(key)
         if window is None:
             window = _windows[key] = RateWindow(limit, period)
+        elif (window.limit, window.period) != (limit, float(period)):
+            window.tighten(limit, period)
         return window
 
 

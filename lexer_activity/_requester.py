@@ -108,6 +108,11 @@ class Requester:
             "Accept": "application/json",
             "User-Agent": _USER_AGENT,
         }
+        if self.http.is_closed:
+            raise RuntimeError(
+                f"{endpoint}: this AsyncActivityClient is closed; create a new one "
+                "(or use it inside 'async with')"
+            )
         request_timeout = self.timeout if timeout is None else timeout
         attempt = 0
         while True:
@@ -116,6 +121,8 @@ class Requester:
             try:
                 async with self.window.slot():
                     started = time.monotonic()
+                    # Redirects are never followed: httpx would re-send Auth-Api-Token to
+                    # whatever host the Location names, and the API documents none.
                     response = await self.http.request(
                         method,
                         url,
@@ -123,19 +130,32 @@ class Requester:
                         params=params,
                         headers=headers,
                         timeout=request_timeout,
+                        follow_redirects=False,
                     )
             except httpx.TimeoutException as exc:
                 error = APITimeoutError(
                     f"{endpoint}: timed out ({type(exc).__name__}) at {_origin(url)}"
                 )
                 retryable = idempotent or isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            except httpx.TransportError as exc:
-                detail = str(exc) or "no detail"
+            except httpx.DecodingError as exc:
+                # A body whose Content-Encoding does not decode is a broken answer, not a
+                # broken connection.
+                raise ResponseValidationError(
+                    f"the answer could not be decoded ({type(exc).__name__})",
+                    endpoint=endpoint,
+                    excerpt="",
+                ) from None
+            except (httpx.TransportError, httpx.HTTPError, httpx.InvalidURL) as exc:
+                detail = _redact(str(exc), self._token) or "no detail"
                 error = APIConnectionError(
                     f"{endpoint}: {type(exc).__name__} at {_origin(url)}: {detail}"
                 )
-                retryable = idempotent or isinstance(exc, httpx.ConnectError)
+                retryable = isinstance(exc, httpx.ConnectError) or (
+                    idempotent and isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
+                )
             else:
+                # The response keeps its request, which an error hands to the caller.
+                response.request.headers["Auth-Api-Token"] = "<hidden>"
                 log.debug(
                     "%s %s (%s) -> %s in %.3f s",
                     method,
@@ -144,22 +164,25 @@ class Requester:
                     response.status_code,
                     time.monotonic() - started,
                 )
-                if response.status_code < 400:
+                if 200 <= response.status_code < 300:
                     return self._decode(response, endpoint, self._token), response.content
                 error = status_error(response, endpoint, secret=self._token)
                 retryable = is_retryable_status(response.status_code) and (
                     idempotent or response.status_code in (408, 429)
                 )
                 if isinstance(error, RateLimitError):
-                    wait = error.retry_after
-                    if wait is not None and wait > self.max_retry_after:
+                    asked = error.retry_after
+                    wait = backoff_delay(attempt) if asked is None else asked
+                    # Whoever else is on this token is over the limit too: hold them all,
+                    # even when this call gives up, but never for more than one window.
+                    self.window.pause(min(wait, self.max_retry_after))
+                    if asked is not None and asked > self.max_retry_after:
                         raise error from None
             if not retryable or attempt >= self.max_retries:
                 raise error
             if wait is None:
                 wait = backoff_delay(attempt)
             if isinstance(error, RateLimitError):
-                # Whoever else is on this token is over the limit too: hold them all.
                 self.window.pause(wait)
             # Every error message already starts with the endpoint.
             log.warning(
@@ -220,15 +243,15 @@ def _error_message(response: httpx.Response, secret: str | None) -> tuple[str, o
     text = _redact(response.text, secret)
     try:
         body: object = json.loads(text) if text.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         body = text
     if isinstance(body, Mapping):
         for key in ("error", "message", "errors"):
             value = body.get(key)
             if isinstance(value, str) and value:
-                return value, body
+                return excerpt(value, BODY_EXCERPT_CHARS), body
             if isinstance(value, list) and value:
-                return "; ".join(str(item) for item in value), body
+                return excerpt("; ".join(str(item) for item in value), BODY_EXCERPT_CHARS), body
     if isinstance(body, str) and body.strip():
         return excerpt(body.strip(), BODY_EXCERPT_CHARS), body
     return response.reason_phrase or "error", body

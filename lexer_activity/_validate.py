@@ -5,6 +5,7 @@ They run before anything is sent, so a bad call costs no request and no rate bud
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +18,7 @@ __all__ = [
     "check_positive",
     "check_text",
     "check_timeout",
+    "check_token",
 ]
 
 # Fields the SDK itself fills in; extra_body may add to the body but not silently replace them.
@@ -34,6 +36,25 @@ def check_text(value: object, name: str) -> str:
     return value
 
 
+def check_token(token: object) -> str:
+    """An API token: printable ASCII with no surrounding spaces, as a header value must be.
+
+    Messages never quote the token.
+    """
+    if not isinstance(token, str):
+        raise TypeError(f"token must be a str, not {type(token).__name__}")
+    if not token.strip():
+        raise ValueError("token must not be empty")
+    if token != token.strip():
+        raise ValueError("token has leading or trailing whitespace; strip it")
+    if not token.isascii() or not token.isprintable():
+        raise ValueError(
+            "token must be printable ASCII (it travels in the Auth-Api-Token header); "
+            "it contains control or non-ASCII characters"
+        )
+    return token
+
+
 def check_form(form: object) -> int:
     """An NPS form id: a non-negative int, or a string of digits (as read from a CLI)."""
     if isinstance(form, bool):
@@ -42,8 +63,10 @@ def check_form(form: object) -> int:
         if form < 0:
             raise ValueError(f"form must be a non-negative form id, not {form}")
         return form
-    if isinstance(form, str) and form.strip().isdigit():
-        return int(form.strip())
+    # isdecimal() alone admits other scripts' digits; 18 digits is far past any real id.
+    text = form.strip() if isinstance(form, str) else ""
+    if text.isascii() and text.isdecimal() and len(text) <= 18:
+        return int(text)
     raise ValueError(
         f"form must be a numeric form id (see client.forms()), not {form!r}"
         if isinstance(form, str)
@@ -60,6 +83,11 @@ def check_extra_body(extra_body: object) -> dict[str, Any]:
     for key in extra_body:
         if not isinstance(key, str):
             raise TypeError(f"extra_body keys must be str, not {type(key).__name__} ({key!r})")
+    try:
+        # The body is sent as strict JSON; find out now, before a rate slot is spent.
+        json.dumps(dict(extra_body), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"extra_body is not JSON-serialisable: {exc}") from None
     clash = sorted(_RESERVED_FIELDS.intersection(extra_body))
     if clash:
         raise ValueError(

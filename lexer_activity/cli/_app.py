@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -86,13 +87,19 @@ class Settings:
         return text
 
 
+_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']+")
+
+
 class _RedactingFormatter(logging.Formatter):
     def __init__(self, settings: Settings) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
         self._settings = settings
 
     def format(self, record: logging.LogRecord) -> str:
-        return self._settings.redact(super().format(record))
+        # A pre-signed download URL carries its credential in the query string (httpx logs
+        # every URL it requests at INFO); the API's own URLs carry nothing secret there.
+        text = _QUERY.sub(r"\1?<query hidden>", super().format(record))
+        return self._settings.redact(text)
 
 
 def _setup_logging(ctx: click.Context, settings: Settings) -> None:

@@ -151,7 +151,9 @@ def describe(exc: BaseException, code: int) -> str:
     """One human line for stderr, without the ``error:`` prefix."""
     if code == INTERRUPTED:
         return "interrupted"
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    # Server text reaches this line: no control character may act on the terminal.
+    printable = "".join(ch if ch.isprintable() else " " for ch in str(exc))
+    text = " ".join(printable.split()) or type(exc).__name__
     if code == UNEXPECTED and not isinstance(exc, CommandError):
         text = f"unexpected {type(exc).__name__}: {text} (rerun with --debug for the traceback)"
     hint = _HINTS.get(code)

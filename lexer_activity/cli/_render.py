@@ -27,6 +27,7 @@ import click
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from lexer_activity import TimeSeries
 
@@ -112,14 +113,24 @@ def _csv_cell(value: object) -> object:
     return value
 
 
-def _table_cell(value: object) -> str:
+_CONTROL = dict.fromkeys([*range(32), 127], "\N{REPLACEMENT CHARACTER}")
+
+
+def _table_cell(value: object, column: str) -> Text:
+    # Text, not str: a name like "[/]" or "[link=...]" from the server would be rich markup.
+    # Control characters become U+FFFD so a terminal escape in the data cannot act.
+    return Text(_table_text(value, column).translate(_CONTROL))
+
+
+def _table_text(value: object, column: str) -> str:
     if isinstance(value, float):
         # Counts arrive as floats in time series; 174.00 reads worse than 174.
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="minutes")
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+        # Ids are names, not quantities: no thousands separator.
+        return str(value) if column == "id" or column.endswith("_id") else f"{value:,}"
     return str(_csv_cell(value))
 
 
@@ -137,7 +148,8 @@ def rich_table(rows: Rows, title: str | None = None) -> Table:
         numeric = _is_numeric(rows, index) or (rows.is_object and column == "value")
         table.add_column(column, justify="right" if numeric else "left")
     for row in rows.rows:
-        table.add_row(*(_table_cell(value) for value in row))
+        cells = zip(row, rows.columns, strict=True)
+        table.add_row(*(_table_cell(value, column) for value, column in cells))
     return table
 
 

@@ -163,3 +163,19 @@ def test_env_vars_configure_the_client(runner: CliRunner, server: SandboxServer)
     result = runner.invoke(cli, ["groups", "--format", "json"], env=env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)
+
+
+def test_table_cells_are_text_not_markup() -> None:
+    from rich.console import Console
+
+    from lexer_activity.cli._render import Rows, rich_table
+
+    rows = Rows(("id", "first_name", "total"), ((12306, "[/]\x1b]0;owned\x07[link=x]y", 12306),), 1)
+    console = Console(width=200, record=True, color_system=None)
+    console.print(rich_table(rows))
+    out = console.export_text()
+    assert "[/]" in out  # shown literally, not parsed as markup
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "12306" in out  # an id, no thousands separator
+    assert "12,306" in out  # a count keeps it

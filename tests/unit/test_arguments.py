@@ -155,9 +155,12 @@ async def test_bad_method_arguments(
         ({"token": ""}, ValueError, "token must not be empty"),
         ({"token": "   "}, ValueError, "token must not be empty"),
         ({"token": 123}, TypeError, "token must be a str"),
-        ({"token": "abc\r\nX-Evil: 1"}, ValueError, "control characters"),
-        ({"base_url": "ftp://api.lexer.io"}, ValueError, "base_url must be an http"),
-        ({"status_url": "clients.lexer.io/status"}, ValueError, "status_url must be an http"),
+        ({"token": "abc\r\nX-Evil: 1"}, ValueError, "control or non-ASCII characters"),
+        ({"token": " tok-123 "}, ValueError, "leading or trailing whitespace"),
+        ({"token": "tök-123"}, ValueError, "printable ASCII"),
+        ({"base_url": "ftp://api.lexer.io"}, ValueError, "base_url has the scheme 'ftp'"),
+        ({"base_url": "http://h:99999"}, ValueError, "base_url is not a valid URL|invalid port"),
+        ({"status_url": "clients.lexer.io/status"}, ValueError, "status_url (is not absolute|has no host)"),
         ({"max_retries": -1}, ValueError, "max_retries must be an int >= 0"),
         ({"max_retries": 1.5}, ValueError, "max_retries"),
         ({"rate_limit": (0, 300.0)}, ValueError, "rate_limit requests must be a positive int"),
@@ -204,7 +207,7 @@ async def test_hosts_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     explicit = AsyncActivityClient(token=TOKEN, base_url=API)
     assert explicit.base_url == API
     monkeypatch.setenv("LEXER_BASE_URL", "not a url")
-    with pytest.raises(ValueError, match="base_url must be an http"):
+    with pytest.raises(ValueError, match="base_url contains spaces"):
         AsyncActivityClient(token=TOKEN)
 
 

@@ -1169,8 +1169,10 @@ def test_redact_url_drops_query_and_user_info() -> None:
 
 
 def test_check_download_url_messages() -> None:
-    with pytest.raises(DownloadError, match="no download URL"):
+    with pytest.raises(DownloadError, match="refusing to download: there is no download url"):
         _download.check_download_url(None)
+    with pytest.raises(DownloadError, match="scheme 'file'"):
+        _download.check_download_url("file:///etc/passwd")
     assert _download.check_download_url(FILE_URL) == FILE_URL
 
 
@@ -1182,3 +1184,12 @@ def test_fixture_helpers_are_sane() -> None:
     assert answer.headers["content-range"] == "bytes 2-9/10"
     assert json.dumps(sorted(host.cuts)) == "[]"
 
+
+
+def test_temp_name_fits_a_long_multibyte_destination(tmp_path: Path) -> None:
+    dest = tmp_path / ("\N{GRINNING FACE}" * 62 + ".csv")  # 252 bytes: a legal name
+    temp, handle = _download._open_temp(dest)
+    handle.close()
+    assert len(temp.name.encode()) <= 255
+    assert temp.parent == tmp_path
+    temp.unlink()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -217,3 +218,71 @@ async def test_error_body_is_kept(client: AsyncActivityClient) -> None:
         with pytest.raises(la.NotFoundError) as info:
             await client.summary(FROM, TO)
     assert info.value.body == payload
+
+
+async def test_redirects_are_not_followed_and_carry_no_token() -> None:
+    # A follow_redirects client would re-send Auth-Api-Token to the Location's host.
+    async with httpx.AsyncClient(follow_redirects=True) as http:
+        client = AsyncActivityClient(token=TOKEN, base_url=API, http_client=http, max_retries=0)
+        with respx.mock as router:
+            router.post(REPORTS).mock(
+                return_value=httpx.Response(
+                    307, headers={"Location": "https://elsewhere.test/steal"}, json={"total_volume": 1}
+                )
+            )
+            elsewhere = router.route(host="elsewhere.test").mock(return_value=httpx.Response(200))
+            with pytest.raises(la.APIStatusError) as info:
+                await client.summary(FROM, TO)
+        assert info.value.status_code == 307
+        assert elsewhere.call_count == 0
+
+
+async def test_undecodable_body_is_a_validation_error(client: AsyncActivityClient) -> None:
+    with respx.mock as router:
+        router.post(REPORTS).mock(
+            return_value=httpx.Response(
+                200, stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"}
+            )
+        )
+        with pytest.raises(la.ResponseValidationError, match="could not be decoded"):
+            await client.summary(FROM, TO)
+
+
+async def test_extra_body_must_be_json(client: AsyncActivityClient) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        route = router.post(REPORTS).mock(return_value=httpx.Response(200, json={}))
+        for bad in ({"groups": {1, 2}}, {"x": float("nan")}):
+            with pytest.raises(ValueError, match="extra_body is not JSON-serialisable"):
+                await client.summary(FROM, TO, extra_body=bad)
+    assert route.call_count == 0
+
+
+async def test_a_429_that_gives_up_still_pauses_the_token() -> None:
+    with respx.mock as router:
+        router.get(f"{API}/v1/users").mock(
+            return_value=httpx.Response(429, headers={"Retry-After": "0.3"})
+        )
+        groups = router.get(f"{API}/v1/groups").mock(return_value=httpx.Response(200, json=[]))
+        async with AsyncActivityClient(token=TOKEN, base_url=API, max_retries=0) as client:
+            with pytest.raises(la.RateLimitError):
+                await client.users()
+            began = asyncio.get_running_loop().time()
+            await client.groups()
+            assert asyncio.get_running_loop().time() - began >= 0.25
+    assert groups.call_count == 1
+
+
+async def test_closed_client_says_so_and_sends_nothing() -> None:
+    client = AsyncActivityClient(token=TOKEN, base_url=API)
+    await client.aclose()
+    with pytest.raises(RuntimeError, match="AsyncActivityClient is closed"):
+        await client.users()
+
+
+async def test_token_is_hidden_in_the_error_response(client: AsyncActivityClient) -> None:
+    with respx.mock as router:
+        router.post(REPORTS).mock(return_value=httpx.Response(404, json={"error": "Not found"}))
+        with pytest.raises(la.NotFoundError) as info:
+            await client.summary(FROM, TO)
+    assert info.value.response.request.headers["Auth-Api-Token"] == "<hidden>"
+    assert TOKEN not in repr(info.value.response.request.headers)

@@ -280,10 +280,14 @@ async def test_other_statuses_fail_naming_status_and_job(
 @pytest.mark.parametrize(
     ("url", "fragment"),
     [
-        (None, "carries no download url"),
+        (None, "there is no download url"),
         ("", "url is empty"),
         (17, "url is a int"),
-        ("<CSV File Location>", "is not an absolute URL"),  # the vendor's placeholder
+        ("<CSV File Location>", "contains spaces"),  # the vendor's placeholder
+        ("https://[::1/a.csv", "is not a valid URL"),
+        ("https://files.lexer.test:99999/a.csv", "not a valid URL|invalid port"),
+        ("https://files.lexer.test/\udcff.csv", "non-ASCII"),
+        ("/relative/a.csv", "is not absolute"),
         ("file:///etc/passwd", "scheme 'file'; only http and https"),
         ("ftp://files.lexer.test/a.csv", "scheme 'ftp'; only http and https"),
         ("https:///no-host", "has no host"),

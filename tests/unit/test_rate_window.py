@@ -213,3 +213,13 @@ def test_window_rejects_bad_arguments() -> None:
         RateWindow(0, 1.0)
     with pytest.raises(ValueError, match="positive number"):
         RateWindow(1, 0)
+
+
+def test_one_window_per_token_and_the_strictest_limit_wins() -> None:
+    from lexer_activity._ratelimit import shared_window
+
+    first = shared_window("shared-token", 100, 300.0)
+    second = shared_window("shared-token", 90, 60.0)
+    assert first is second
+    assert (first.limit, first.period) == (90, 300.0)
+    assert shared_window("other-token", 100, 300.0) is not first
