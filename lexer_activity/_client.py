@@ -100,9 +100,9 @@ class AsyncActivityClient:
 
     ``token`` defaults to the ``LEXER_API_TOKEN`` environment variable, ``base_url`` to
     ``LEXER_BASE_URL`` and ``status_url`` to ``LEXER_STATUS_URL`` when they are set (else
-    the real API's hosts). Every client in the process that uses the same token shares one
-    rate window (the strictest ``rate_limit`` asked for wins), so any fan-out stays within
-    the documented 100 requests per 5 minutes.
+    the real API's hosts). Every client in the process that uses the same token on the same
+    ``base_url`` shares one rate window (the strictest ``rate_limit`` asked for wins), so any
+    fan-out stays within the documented 100 requests per 5 minutes.
 
     Use it as an async context manager, or call ``aclose()``. An injected ``http_client`` is
     never closed by this client.
@@ -152,7 +152,7 @@ class AsyncActivityClient:
         self._requester = Requester(
             http=http,
             token=token,
-            window=shared_window(token, limit, period),
+            window=shared_window(token, self.base_url, limit, period),
             max_retries=_check_retries(max_retries),
             max_retry_after=retry_cap,
             timeout=client_timeout,

@@ -125,15 +125,16 @@ _windows: dict[str, RateWindow] = {}
 _windows_lock = threading.Lock()
 
 
-def shared_window(token: str, limit: int, period: float) -> RateWindow:
-    """The process-wide window for ``token``; created on first use.
+def shared_window(token: str, api: str, limit: int, period: float) -> RateWindow:
+    """The process-wide window for ``token`` on the API at ``api`` (its base URL).
 
-    Keyed by a digest of the token, so the token itself is not kept here. The API counts per
-    token, so every client with the token shares this window; a client that asks for a
-    different limit tightens it for all of them (the smaller count, the longer period), so
-    that both promises hold.
+    Keyed by a digest of the token, so the token itself is not kept here, and by the API's
+    base URL: the same token string on two servers (a sandbox and the real API, say) is
+    counted by each separately. Every client with the token on one API shares the window; a
+    client that asks for a different limit tightens it for all of them (the smaller count,
+    the longer period), so that both promises hold.
     """
-    key = hashlib.sha256(token.encode()).hexdigest()
+    key = hashlib.sha256(f"{api}\n{token}".encode()).hexdigest()
     with _windows_lock:
         window = _windows.get(key)
         if window is None:

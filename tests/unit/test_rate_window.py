@@ -218,8 +218,11 @@ def test_window_rejects_bad_arguments() -> None:
 def test_one_window_per_token_and_the_strictest_limit_wins() -> None:
     from lexer_activity._ratelimit import shared_window
 
-    first = shared_window("shared-token", 100, 300.0)
-    second = shared_window("shared-token", 90, 60.0)
+    api = "https://api.lexer.io"
+    first = shared_window("shared-token", api, 100, 300.0)
+    second = shared_window("shared-token", api, 90, 60.0)
     assert first is second
     assert (first.limit, first.period) == (90, 300.0)
-    assert shared_window("other-token", 100, 300.0) is not first
+    assert shared_window("other-token", api, 100, 300.0) is not first
+    # The same token string on another server (a sandbox) is counted there, not here.
+    assert shared_window("shared-token", "http://127.0.0.1:8787", 100, 300.0) is not first
