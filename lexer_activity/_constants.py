@@ -20,9 +20,10 @@ DEFAULT_MAX_RETRIES = 2
 
 # The documented limit: 100 requests per 5 minutes per API token.
 DEFAULT_RATE_LIMIT: tuple[int, float] = (100, 300.0)
-# Slots are spaced this fraction of the window (and at least RATE_WINDOW_MIN_MARGIN seconds)
-# further apart than the limit strictly needs, so that jitter between our clock and the
-# server's arrival times cannot squeeze N + 1 requests into one of the server's windows.
+# A request's place in the window is held this fraction of the window (and at least
+# RATE_WINDOW_MIN_MARGIN seconds) longer than one window after its answer, so that a
+# difference between our clock and the server's cannot squeeze N + 1 requests into one of
+# the server's windows.
 RATE_WINDOW_MARGIN = 0.01
 RATE_WINDOW_MIN_MARGIN = 0.02
 
