@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 __all__ = [
@@ -18,6 +19,7 @@ DateLike = datetime | date | str
 """What ``date_from``/``date_to`` accept: an aware datetime, a date, or an ISO-8601 string."""
 
 _END_OF_DAY = time(23, 59, 59)
+_POINT_LABEL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")
 
 
 class DateRange:
@@ -129,9 +131,11 @@ def resolve_range(
 
 def parse_point_label(label: object, offset: timezone) -> datetime:
     """A point label such as ``"2018-04-27 00:00"``, read in the request's own offset."""
-    if not isinstance(label, str):
-        raise TypeError(f"expected a point label like '2018-04-27 00:00', got {label!r}")
-    return datetime.strptime(label.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=offset)
+    if not isinstance(label, str) or not _POINT_LABEL.fullmatch(label.strip()):
+        raise ValueError(f"expected a point label like '2018-04-27 00:00', got {label!r}")
+    # A regex and fromisoformat rather than strptime: as strict, and ~10x faster on a path
+    # that runs once per point (benchmarks/README.md, "Profiling").
+    return datetime.fromisoformat(label.strip()).replace(tzinfo=offset)
 
 
 def documented_interval(report_type: str, span: timedelta) -> str:
