@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, TypeVar, get_origin
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -120,12 +121,34 @@ def _list_hook_factory(list_type: type) -> Callable[[Any, type], Any]:
     # Same trap as above: a string or an object would be iterated as if it were a list.
     (item_type,) = getattr(list_type, "__args__", (Any,))
 
+    item_hook = converter.get_structure_hook(item_type)
+
     def structure_list(value: Any, _: type) -> list[Any]:
         if not isinstance(value, list):
             raise TypeError(f"expected a list, got {type(value).__name__}")
-        return [converter.structure(item, item_type) for item in value]
+        return [item_hook(item, item_type) for item in value]
 
     return structure_list
+
+
+def _optional_inner(t: Any) -> Any:
+    args = get_args(t)
+    if get_origin(t) in (Union, UnionType) and len(args) == 2 and type(None) in args:
+        return args[0] if args[1] is type(None) else args[1]
+    return None
+
+
+def _optional_hook_factory(optional_type: Any) -> Callable[[Any, type], Any]:
+    # cattrs' generic union handling takes `X | None` apart on every value; every field of
+    # every result is optional, so look the inner hook up once (it was the largest cost of
+    # typed conversion: benchmarks/README.md, "Profiling").
+    inner = _optional_inner(optional_type)
+    inner_hook = converter.get_structure_hook(inner)
+
+    def structure_optional(value: Any, _: type) -> Any:
+        return None if value is None else inner_hook(value, inner)
+
+    return structure_optional
 
 
 converter.register_structure_hook_factory(attrs.has, _attrs_hook_factory)
@@ -134,6 +157,9 @@ def _is_list_type(t: Any) -> bool:
 
 
 converter.register_structure_hook_factory(_is_list_type, _list_hook_factory)
+converter.register_structure_hook_factory(
+    lambda t: _optional_inner(t) is not None, _optional_hook_factory
+)
 # Generic aliases are not classes, so these two register by predicate.
 converter.register_structure_hook_func(lambda t: t == tuple[int, ...], _structure_int_tuple)
 converter.register_structure_hook_func(lambda t: t == dict[str, int], _structure_state_counts)
