@@ -331,20 +331,51 @@ def export(
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", type=int, default=8787, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8787, show_default=True,
+    help="0 picks a free port.",
+)
 @click.option(
     "--token", "tokens", multiple=True, metavar="TOKEN",
     help="Token the sandbox accepts; repeatable [default: sandbox-token].",
 )
 @click.option(
-    "--export-delay", type=float, default=None,
+    "--export-delay", type=click.FloatRange(min=0), default=None,
     help="Seconds an export job stays pending [default: the sandbox's].",
 )
-def sandbox(host: str, port: int, tokens: tuple[str, ...], export_delay: float | None) -> None:
+@click.option(
+    "--rate-limit", type=click.IntRange(min=1), default=None,
+    help="Requests per window per token [default: 100, as the API].",
+)
+@click.option(
+    "--rate-window", type=click.FloatRange(min=0, min_open=True), default=None,
+    help="Window length in seconds [default: 300, as the API].",
+)
+@click.option("--seed", type=int, default=None, help="Seed of the synthetic data.")
+def sandbox(
+    host: str,
+    port: int,
+    tokens: tuple[str, ...],
+    export_delay: float | None,
+    rate_limit: int | None,
+    rate_window: float | None,
+    seed: int | None,
+) -> None:
     """Serve the local fake Activity API until Ctrl-C."""
     from ._sandbox import serve
 
-    serve(host=host, port=port, tokens=tokens, export_delay=export_delay)
+    overrides = {
+        "export_delay": export_delay,
+        "rate_limit": rate_limit,
+        "rate_window": rate_window,
+        "seed": seed,
+    }
+    serve(
+        host=host,
+        port=port,
+        tokens=tokens,
+        overrides={name: value for name, value in overrides.items() if value is not None},
+    )
 
 
 @cli.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+from collections.abc import Mapping
 
 import click
 
@@ -47,15 +48,14 @@ def usage_lines(base_url: str, tokens: tuple[str, ...]) -> list[str]:
 
 
 def serve(
-    *, host: str, port: int, tokens: tuple[str, ...], export_delay: float | None
+    *, host: str, port: int, tokens: tuple[str, ...], overrides: Mapping[str, object]
 ) -> None:
-    """Serve until Ctrl-C (or SIGTERM), then return normally: stopping it is not an error."""
+    """Serve until Ctrl-C (or SIGTERM), then return normally: stopping it is not an error.
+
+    ``overrides`` are SandboxConfig fields the user set; the rest keep the sandbox's defaults.
+    """
     accepted = tokens or (DEFAULT_TOKEN,)
-    config = (
-        SandboxConfig(tokens=accepted)
-        if export_delay is None
-        else SandboxConfig(tokens=accepted, export_delay=export_delay)
-    )
+    config = SandboxConfig(tokens=accepted, **overrides)  # type: ignore[arg-type]
 
     def announce(base_url: str) -> None:
         click.echo("\n".join(usage_lines(base_url, accepted)))

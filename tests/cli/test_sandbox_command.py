@@ -19,7 +19,7 @@ def test_sandbox_serves_until_ctrl_c() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEXER_")}
     proc = subprocess.Popen(
         [sys.executable, "-c", SCRIPT, "sandbox", "--port", "0", "--token", "tok-a",
-         "--token", "tok-b", "--export-delay", "0.1"],
+         "--token", "tok-b", "--export-delay", "0.1", "--rate-limit", "3", "--rate-window", "60"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -42,6 +42,12 @@ def test_sandbox_serves_until_ctrl_c() -> None:
 
         answer = httpx.get(f"{base_url}/v1/groups", headers={"Auth-Api-Token": "tok-b"})
         assert answer.status_code == 200
+        # --rate-limit 3 --rate-window 60: the fourth request in the window is refused.
+        statuses = [
+            httpx.get(f"{base_url}/v1/groups", headers={"Auth-Api-Token": "tok-b"}).status_code
+            for _ in range(3)
+        ]
+        assert statuses == [200, 200, 429]
 
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
@@ -52,6 +58,16 @@ def test_sandbox_serves_until_ctrl_c() -> None:
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert "sandbox: stopped" in out
+
+
+def test_sandbox_rejects_a_port_out_of_range() -> None:
+    from click.testing import CliRunner
+
+    from lexer_activity.cli import cli
+
+    result = CliRunner().invoke(cli, ["sandbox", "--port", "99999"])
+    assert result.exit_code == 2
+    assert "99999" in result.output
 
 
 def test_usage_lines_are_copy_pasteable() -> None:
