@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from datetime import timezone, tzinfo
@@ -57,6 +58,8 @@ from ._validate import (
 )
 
 __all__ = ["AsyncActivityClient"]
+
+log = logging.getLogger("lexer_activity")
 
 T = TypeVar("T")
 
@@ -596,6 +599,15 @@ class AsyncActivityClient:
             nps_category=nps_category,
             extra_body=extra_body,
         )
-        await job.wait(timeout=wait_timeout, poll_interval=poll_interval)
-        return await job.download(path, progress=progress, fsync=fsync)
+        try:
+            await job.wait(timeout=wait_timeout, poll_interval=poll_interval)
+            return await job.download(path, progress=progress, fsync=fsync)
+        except Exception:
+            # The job exists on the server; its token is the only way back to it.
+            log.warning(
+                "export job %s (%s) was started but not downloaded; resume it with "
+                "client.export_job(%r, report_type=%r)",
+                job.token, job.report_type, job.token, job.report_type,
+            )
+            raise
 

@@ -661,3 +661,22 @@ async def test_no_message_contains_the_api_token(
     for exc in errors:
         assert token not in str(exc)
         assert token not in repr(exc)
+
+
+@pytest.mark.asyncio
+async def test_export_to_file_failure_logs_the_job_token(
+    client: AsyncActivityClient,
+    router: respx.MockRouter,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    router.post(REPORTS).mock(
+        return_value=answer('{ "status": "pending", "url": null, "token": "job-77" }')
+    )
+    router.get(STATUS_URL).mock(return_value=answer('{"status": "failed", "token": "job-77"}'))
+    with pytest.raises(ExportFailedError):
+        await client.export_to_file(
+            "mention_sla_export", tmp_path / "r.csv", "2018-04-01", "2018-04-02",
+            poll_interval=0.01, wait_timeout=5,
+        )
+    assert "client.export_job('job-77', report_type='mention_sla_export')" in caplog.text
