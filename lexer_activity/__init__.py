@@ -51,6 +51,7 @@ from ._models import (
     TimeSeries,
     User,
 )
+from ._version import __version__
 
 __all__ = [
     "APIConnectionError",
@@ -93,12 +94,6 @@ __all__ = [
     "__version__",
 ]
 
-try:
-    from importlib.metadata import version as _version
-
-    __version__ = _version("lexer-activity")
-except Exception:  # pragma: no cover - imported from a source tree that was never installed
-    __version__ = "0+unknown"
 
 # A library configures no logging of its own; without a handler, Python's last-resort
 # handler would print every retry warning to stderr.

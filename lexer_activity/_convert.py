@@ -18,6 +18,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from ._constants import BODY_EXCERPT_CHARS
+from ._dates import parse_iso_datetime
 from ._errors import ResponseValidationError
 
 __all__ = ["converter", "excerpt", "structure"]
@@ -77,10 +79,7 @@ def _structure_datetime(value: Any, _: type) -> datetime:
         return datetime.fromtimestamp(value, tz=timezone.utc)
     if not isinstance(value, str):
         raise TypeError(f"expected a timestamp, got {value!r}")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
+    parsed = parse_iso_datetime(value)
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -165,7 +164,7 @@ converter.register_structure_hook_func(lambda t: t == tuple[int, ...], _structur
 converter.register_structure_hook_func(lambda t: t == dict[str, int], _structure_state_counts)
 
 
-def excerpt(body: str | bytes, limit: int = 200) -> str:
+def excerpt(body: str | bytes, limit: int = BODY_EXCERPT_CHARS) -> str:
     """The first ``limit`` characters of an answer body, for error messages."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     return text[:limit] + ("…" if len(text) > limit else "")

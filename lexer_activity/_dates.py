@@ -11,6 +11,7 @@ __all__ = [
     "DateRange",
     "add_months",
     "documented_interval",
+    "parse_iso_datetime",
     "parse_point_label",
     "resolve_range",
 ]
@@ -80,6 +81,14 @@ def _to_datetime(value: object, name: str, tz: tzinfo, *, end_of_day: bool) -> d
     )
 
 
+def parse_iso_datetime(text: str) -> datetime:
+    """``datetime.fromisoformat`` that also takes a trailing ``Z`` (Python 3.10 does not)."""
+    stripped = text.strip()
+    if stripped.endswith(("Z", "z")):
+        stripped = stripped[:-1] + "+00:00"
+    return datetime.fromisoformat(stripped)
+
+
 def _parse_string(text: str, name: str) -> datetime | date:
     stripped = text.strip()
     if len(stripped) == 10:
@@ -87,9 +96,8 @@ def _parse_string(text: str, name: str) -> datetime | date:
             return date.fromisoformat(stripped)
         except ValueError:
             pass
-    candidate = stripped[:-1] + "+00:00" if stripped.endswith(("Z", "z")) else stripped
     try:
-        return datetime.fromisoformat(candidate)
+        return parse_iso_datetime(stripped)
     except ValueError:
         raise ValueError(
             f"{name} is not an ISO-8601 date or datetime: {text!r} "

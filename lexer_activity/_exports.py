@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import anyio
 
 from ._constants import (
-    BODY_EXCERPT_CHARS,
     DEFAULT_EXPORT_TIMEOUT,
     DEFAULT_POLL_INTERVAL,
     POLL_GROWTH,
@@ -142,14 +141,14 @@ class ExportJob:
             raise ResponseValidationError(
                 "the export start answer is not a JSON object",
                 endpoint=report_type,
-                excerpt=excerpt(body, BODY_EXCERPT_CHARS),
+                excerpt=excerpt(body),
             )
         token = data.get("token")
         if not isinstance(token, str) or not token.strip():
             raise ResponseValidationError(
                 "the export start answer carries no job token",
                 endpoint=report_type,
-                excerpt=excerpt(body, BODY_EXCERPT_CHARS),
+                excerpt=excerpt(body),
             )
         job = cls(requester, token=token, report_type=report_type, status_url=status_url)
         job._apply(data, body)
@@ -165,14 +164,14 @@ class ExportJob:
             raise ResponseValidationError(
                 "the export status is not a JSON object",
                 endpoint=endpoint,
-                excerpt=excerpt(body, BODY_EXCERPT_CHARS),
+                excerpt=excerpt(body),
             )
         status = data.get("status")
         if not isinstance(status, str):
             raise ResponseValidationError(
                 "the export status answer has no 'status' string",
                 endpoint=endpoint,
-                excerpt=excerpt(body, BODY_EXCERPT_CHARS),
+                excerpt=excerpt(body),
             )
         self.status = status
         if status == "pending":

@@ -70,14 +70,18 @@ class RateWindow:
         with self._lock:
             self._set(min(self.limit, limit), max(self.period, float(period)))
 
+    def _prune(self, now: float) -> None:
+        # Caller holds the lock. An end older than one window no longer shares a window with
+        # anything new.
+        del self._finished[: bisect.bisect_right(self._finished, now - self._spacing)]
+
     def _try_take(self) -> float | None:
         """Take a place now and return None, or return how long to wait before trying again."""
         with self._lock:
             now = self._clock()
             if now < self._paused_until:
                 return self._paused_until - now
-            # An end older than one window no longer shares a window with anything new.
-            del self._finished[: bisect.bisect_right(self._finished, now - self._spacing)]
+            self._prune(now)
             excess = len(self._finished) + self._in_flight - self.limit + 1
             if excess <= 0:
                 self._in_flight += 1
@@ -116,8 +120,7 @@ class RateWindow:
     def in_use(self) -> int:
         """Places taken: requests in flight plus those that ended less than a window ago."""
         with self._lock:
-            now = self._clock()
-            del self._finished[: bisect.bisect_right(self._finished, now - self._spacing)]
+            self._prune(self._clock())
             return len(self._finished) + self._in_flight
 
 

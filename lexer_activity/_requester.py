@@ -16,7 +16,6 @@ from typing import Any
 import anyio
 import httpx
 
-from ._constants import BODY_EXCERPT_CHARS
 from ._convert import excerpt
 from ._errors import (
     APIConnectionError,
@@ -34,6 +33,7 @@ from ._errors import (
 )
 from ._ratelimit import RateWindow
 from ._retry import backoff_delay, is_retryable_status, parse_retry_after
+from ._version import __version__
 
 __all__ = ["Requester", "TimeoutArg"]
 
@@ -49,12 +49,7 @@ _BAD_REQUEST_KINDS: tuple[tuple[str, type[BadRequestError]], ...] = (
     ("invalid type", InvalidReportTypeError),
 )
 
-try:
-    from importlib.metadata import version as _version
-
-    _USER_AGENT = f"lexer-activity/{_version('lexer-activity')}"
-except Exception:  # pragma: no cover - running from a source tree that was never installed
-    _USER_AGENT = "lexer-activity"
+_USER_AGENT = f"lexer-activity/{__version__}"
 
 
 class Requester:
@@ -208,14 +203,14 @@ class Requester:
             raise ResponseValidationError(
                 "the answer is JSON nested too deeply to decode",
                 endpoint=endpoint,
-                excerpt=excerpt(_redact(content, secret), BODY_EXCERPT_CHARS),
+                excerpt=excerpt(_redact(content, secret)),
             ) from None
         except (ValueError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "no content-type")
             raise ResponseValidationError(
                 f"the answer is not valid JSON ({kind})",
                 endpoint=endpoint,
-                excerpt=excerpt(_redact(content, secret), BODY_EXCERPT_CHARS),
+                excerpt=excerpt(_redact(content, secret)),
             ) from None
 
 
@@ -249,11 +244,11 @@ def _error_message(response: httpx.Response, secret: str | None) -> tuple[str, o
         for key in ("error", "message", "errors"):
             value = body.get(key)
             if isinstance(value, str) and value:
-                return excerpt(value, BODY_EXCERPT_CHARS), body
+                return excerpt(value), body
             if isinstance(value, list) and value:
-                return excerpt("; ".join(str(item) for item in value), BODY_EXCERPT_CHARS), body
+                return excerpt("; ".join(str(item) for item in value)), body
     if isinstance(body, str) and body.strip():
-        return excerpt(body.strip(), BODY_EXCERPT_CHARS), body
+        return excerpt(body.strip()), body
     return response.reason_phrase or "error", body
 
 
